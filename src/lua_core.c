@@ -1044,6 +1044,12 @@ static int l_redact_json(lua_State *L) {
   return 1;
 }
 
+/* The host program's log sink (embedding API), or nil. */
+static int l_host_log(lua_State *L) {
+  lua_getfield(L, LUA_REGISTRYINDEX, "openstack.host_log");
+  return 1;
+}
+
 static const luaL_Reg session_methods[] = {
   {"request", l_request},     {"pages", l_pages},       {"authenticate", l_authenticate},
   {"token_info", l_token_info}, {"catalog", l_catalog}, {"endpoint", l_endpoint},
@@ -1052,7 +1058,7 @@ static const luaL_Reg session_methods[] = {
 static const luaL_Reg core_functions[] = {
   {"session", l_session},          {"sleep", l_sleep},           {"now", l_now},
   {"json_decode", l_json_decode},  {"json_encode", l_json_encode}, {"json_array", ostack_lua_json_array_fn},
-  {"json_object", ostack_lua_json_object_fn}, {"redact_json", l_redact_json}, {NULL, NULL}};
+  {"json_object", ostack_lua_json_object_fn}, {"redact_json", l_redact_json}, {"host_log", l_host_log}, {NULL, NULL}};
 
 int luaopen_openstack_core(lua_State *L) {
   curl_global_init(CURL_GLOBAL_DEFAULT); /* reference-counted by libcurl; idempotent for us */
