@@ -173,6 +173,19 @@ static void repl(lua_State *L) {
   putchar('\n');
 }
 
+#ifdef OSTACK_BUILD_DIR
+static int running_from_build_tree(void) {
+  char exe[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return 0;
+  exe[n] = '\0';
+  char *slash = strrchr(exe, '/');
+  if (!slash) return 0;
+  *slash = '\0';
+  return strcmp(exe, OSTACK_BUILD_DIR) == 0;
+}
+#endif
+
 int main(int argc, char **argv) {
   if (argv[0] && argv[0][0]) progname = argv[0];
   lua_State *L = luaL_newstate();
@@ -224,9 +237,9 @@ int main(int argc, char **argv) {
     }
   }
   lua_setfield(L, LUA_REGISTRYINDEX, "openstack.connect_options");
-#ifdef OSTACK_BUILD_LUA_DIR
-  /* run from the build tree: find the sources there (OSTACK_LUA_DEV=1 or not installed) */
-  if (getenv("OSTACK_LUA_DEV")) {
+#if defined(OSTACK_BUILD_LUA_DIR) && defined(OSTACK_BUILD_DIR)
+  /* run from its build tree, the interpreter uses the sources beside it */
+  if (running_from_build_tree()) {
     lua_getglobal(L, "package");
     lua_pushstring(L, OSTACK_BUILD_LUA_DIR "/?.lua;" OSTACK_BUILD_LUA_DIR "/?/init.lua;");
     lua_getfield(L, -2, "path");
