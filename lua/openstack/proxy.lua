@@ -545,15 +545,15 @@ function proxy.service(def)
   return def
 end
 
---- Instantiates a service proxy for a connection.
+--- Instantiates a service proxy for a connection. A microversion pinned in
+-- the configuration (`compute_default_microversion`, or an api_version with
+-- a minor part such as `compute_api_version: 2.53`) replaces negotiation.
 function proxy.new(conn, def)
-  local pinned
-  local cfg = conn.config or {}
-  for _, key in ipairs(def.config_names or { def.name }) do
-    local v = cfg[key .. "_api_version"]
-    if v and tostring(v):find("%.") then pinned = tostring(v) end
-    if cfg[key .. "_microversion"] then pinned = tostring(cfg[key .. "_microversion"]) end
-  end
+  local cfg, pinned = conn.config or {}, nil
+  local key = def.config_name or def.name
+  local v = cfg[key .. "_api_version"]
+  if v and tostring(v):find("%.") then pinned = tostring(v) end
+  if cfg[key .. "_default_microversion"] then pinned = tostring(cfg[key .. "_default_microversion"]) end
   return setmetatable({
     _conn = conn, _session = conn.session, _def = def, _service_type = def.service_type,
     _pinned_microversion = pinned,
