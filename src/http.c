@@ -178,6 +178,8 @@ int ostack_http_start(ostack_http *pool, ostack_http_request *req) {
     curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
   } else if (strcmp(m, "HEAD") == 0) {
     curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+  } else if (!has_body && (strcmp(m, "DELETE") == 0 || strcmp(m, "GET") == 0)) {
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m);
   } else {
     if (strcmp(m, "POST") != 0) curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m);
     if (req->body_file) {

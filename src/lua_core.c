@@ -827,9 +827,15 @@ static void pager_collect(lua_State *L, int pidx, lua_pager *lp, lua_session *ls
   /* the items: body[resources_key] (a lone object counts as one item) */
   if (lp->resources_key) lua_getfield(L, body, lp->resources_key);
   else lua_pushvalue(L, body);
-  if (lua_istable(L, -1) && lua_rawlen(L, -1) == 0 && lua_next(L, -1) != 0) {
-    /* a non-empty object: wrap it */
-    lua_pop(L, 2);
+  int lone_object = 0;
+  if (lua_istable(L, -1) && lua_rawlen(L, -1) == 0) {
+    lua_pushnil(L);
+    if (lua_next(L, -2)) {
+      lua_pop(L, 2);
+      lone_object = 1;
+    }
+  }
+  if (lone_object) {
     lua_createtable(L, 1, 0);
     lua_insert(L, -2);
     lua_rawseti(L, -2, 1);

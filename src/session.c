@@ -556,6 +556,7 @@ int ostack_call_begin(ostack_session *s, ostack_call *c, ostack_error *err) {
   for (struct curl_slist *h = c->headers; h; h = h->next) append_header(&c->sent_headers, "%s", h->data);
   int has_body = c->body || c->body_file || c->reader;
   if (has_body) append_header(&c->sent_headers, "Content-Type: %s", c->content_type ? c->content_type : "application/json");
+  else append_header(&c->sent_headers, "Content-Type:"); /* no form-encoded default on an empty PUT/POST */
   /* curl sends "Name;" as an empty header ("Name:" would drop it) */
   if (c->accept && !*c->accept) append_header(&c->sent_headers, "Accept;");
   else append_header(&c->sent_headers, "Accept: %s", c->accept ? c->accept : "application/json");
