@@ -2,7 +2,8 @@
 # test.sh: the project's test command (README, .ci/run). On a fresh Debian 12
 # machine it installs every dependency with apt-get, builds, runs the unit
 # suite, runs it again under AddressSanitizer + UndefinedBehaviorSanitizer,
-# starts the local OpenStack cloud, runs the functional suite against it,
+# runs the fuzzers for a bounded time, starts the local OpenStack cloud, runs
+# the functional suite against it,
 # stops the cloud, and ends with one line: "N passed, N failed".
 #   tools/test.sh            everything
 #   tools/test.sh --unit     unit suite only (no sanitizers, no cloud)
@@ -69,6 +70,14 @@ else
   say "sanitizer build failed"
   FAILED=$((FAILED + 1))
 fi
+
+# libFuzzer harnesses (JSON, URL, pager, error bodies, config), bounded in time.
+say "fuzzing (${OSTACK_FUZZ_SECONDS:-60} s per target)"
+fuzz_out=$(fuzz/run.sh "${OSTACK_FUZZ_SECONDS:-60}" 2>&1)
+echo "$fuzz_out"
+PASSED=$((PASSED + $(grep -c ': ok,' <<<"$fuzz_out")))
+FAILED=$((FAILED + $(grep -c ': FAILED' <<<"$fuzz_out")))
+grep -qE ': (ok|FAILED)' <<<"$fuzz_out" || FAILED=$((FAILED + 1))
 
 # Functional suite against the real local cloud.
 CLOUD="$ROOT/tools/local-cloud"
