@@ -57,7 +57,20 @@ finish() {
 if ! tools/deps.sh; then echo "dependency installation failed"; echo "0 passed, 1 failed"; exit 1; fi
 if ! tools/build.sh build; then echo "build failed"; echo "0 passed, 1 failed"; exit 1; fi
 
-run_suite unit -- 
+run_suite unit --
+
+# CTest: the embedding examples, built against libostack as a host program would.
+say "suite ctest"
+ctest_out=$( (cd build && ctest --output-on-failure) 2>&1)
+echo "$ctest_out" | tail -5
+if line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' <<<"$ctest_out"); then
+  total=$(grep -oE 'out of [0-9]+' <<<"$line" | grep -oE '[0-9]+')
+  bad=$(grep -oE '[0-9]+ tests failed' <<<"$line" | grep -oE '[0-9]+')
+  PASSED=$((PASSED + total - bad))
+  FAILED=$((FAILED + bad))
+else
+  FAILED=$((FAILED + 1))
+fi
 [ "$MODE" = "--unit" ] && finish
 
 # The same suite with the core built under ASan + UBSan, run by the
