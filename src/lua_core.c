@@ -322,6 +322,7 @@ typedef struct request_state {
   char *output_path, *temp_path;
   FILE *body_file;
   int active;
+  int waiting_retry;      /* async: backing off until call.wake_at */
 } request_state;
 
 static void stream_release(lua_State *L, body_stream *bs) {
@@ -640,6 +641,53 @@ static void raise_stream_error(lua_State *L, body_stream *bs, const ostack_call 
  *   body=, body_file=, reader=, output=, digests=, microversion=, accept=,
  *   content_type=, raw=, expect_body=, authenticated=, max_body=}
  * -> {status, headers, body, url, request_id, elapsed, retries, bytes, digests} */
+static void raise_request_failure(lua_State *L, request_state *rs, ostack_error *err) {
+  ostack_call *c = &rs->call;
+  raise_stream_error(L, &rs->in, c);
+  raise_stream_error(L, &rs->out, c);
+  if (rs->out.err_ref == LUA_NOREF && c->http.aborted_by_sink && rs->out.file)
+    ostack_error_set(err, "TransportError", "writing the output file failed: %s", strerror(errno));
+  request_release(L, rs);
+  raise_error(L, err);
+}
+
+static int respond(lua_State *L, request_state *rs, int rs_idx);
+
+/* True when L is a task of openstack.gather: its requests yield to the
+ * scheduler instead of blocking the whole program. */
+static int in_gather_task(lua_State *L) {
+  if (!lua_isyieldable(L)) return 0;
+  if (lua_getfield(L, LUA_REGISTRYINDEX, "openstack.gather.tasks") != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  lua_pushthread(L);
+  int yes = lua_rawget(L, -2) != LUA_TNIL;
+  lua_pop(L, 2);
+  return yes;
+}
+
+/* Resumed by the scheduler once the transfer finished (or a retry is due). */
+static int request_continue(lua_State *L, int status, lua_KContext ctx) {
+  (void)status;
+  int rs_idx = (int)ctx;
+  lua_session *ls = check_session(L, 1);
+  request_state *rs = luaL_checkudata(L, rs_idx, "openstack.Request");
+  ostack_call *c = &rs->call;
+  ostack_error err;
+  if (rs->waiting_retry) {
+    rs->waiting_retry = 0;
+    if (ostack_call_begin(ls->s, c, &err)) raise_request_failure(L, rs, &err);
+  } else if (c->http.done) {
+    int r = ostack_call_finish(ls->s, c, &err);
+    if (r == OSTACK_CALL_DONE) return respond(L, rs, rs_idx);
+    if (r == OSTACK_CALL_FAILED) raise_request_failure(L, rs, &err);
+    rs->waiting_retry = 1;
+  }
+  lua_pushvalue(L, rs_idx);
+  return lua_yieldk(L, 1, ctx, request_continue);
+}
+
 static int l_request(lua_State *L) {
   lua_session *ls = check_session(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
@@ -648,14 +696,19 @@ static int l_request(lua_State *L) {
   build_call(L, 2, rs);
   ostack_call *c = &rs->call;
   ostack_error err;
-  if (ostack_session_request(ls->s, c, &err)) {
-    raise_stream_error(L, &rs->in, c);
-    raise_stream_error(L, &rs->out, c);
-    if (rs->out.err_ref == LUA_NOREF && c->http.aborted_by_sink && rs->out.file)
-      ostack_error_set(&err, "TransportError", "writing the output file failed: %s", strerror(errno));
-    request_release(L, rs);
-    return raise_error(L, &err);
+  /* Lua stream functions must run on their own thread, so those stay synchronous */
+  if (in_gather_task(L) && rs->in.fn_ref == LUA_NOREF && rs->out.fn_ref == LUA_NOREF) {
+    if (ostack_call_begin(ls->s, c, &err)) raise_request_failure(L, rs, &err);
+    lua_pushvalue(L, rs_idx);
+    return lua_yieldk(L, 1, (lua_KContext)rs_idx, request_continue);
   }
+  if (ostack_session_request(ls->s, c, &err)) raise_request_failure(L, rs, &err);
+  return respond(L, rs, rs_idx);
+}
+
+/* Builds the response table of a finished request (options at index 2). */
+static int respond(lua_State *L, request_state *rs, int rs_idx) {
+  ostack_call *c = &rs->call;
   lua_getfield(L, 2, "raw");
   int raw = lua_toboolean(L, -1);
   lua_getfield(L, 2, "expect_body");
@@ -1050,6 +1103,27 @@ static int l_redact_json(lua_State *L) {
   return 1;
 }
 
+/* core.request_ready(req): true when a yielded request can be resumed. */
+static int l_request_ready(lua_State *L) {
+  request_state *rs = luaL_checkudata(L, 1, "openstack.Request");
+  int ready = rs->waiting_retry ? ostack_now() >= rs->call.wake_at : (rs->call.http.done || !rs->call.http.easy);
+  lua_pushboolean(L, ready);
+  if (rs->waiting_retry) {
+    lua_pushnumber(L, rs->call.wake_at);
+    return 2;
+  }
+  return 1;
+}
+
+/* session:poll(timeout_seconds): runs transfers until one finishes or the
+ * timeout passes; returns the number still running. */
+static int l_poll(lua_State *L) {
+  lua_session *ls = check_session(L, 1);
+  double t = luaL_optnumber(L, 2, 0);
+  lua_pushinteger(L, ostack_http_poll(ostack_session_http(ls->s), (int)(t * 1000)));
+  return 1;
+}
+
 /* The host program's log sink (embedding API), or nil. */
 static int l_host_log(lua_State *L) {
   lua_getfield(L, LUA_REGISTRYINDEX, "openstack.host_log");
@@ -1059,12 +1133,12 @@ static int l_host_log(lua_State *L) {
 static const luaL_Reg session_methods[] = {
   {"request", l_request},     {"pages", l_pages},       {"authenticate", l_authenticate},
   {"token_info", l_token_info}, {"catalog", l_catalog}, {"endpoint", l_endpoint},
-  {"close", l_session_close}, {NULL, NULL}};
+  {"poll", l_poll}, {"close", l_session_close}, {NULL, NULL}};
 
 static const luaL_Reg core_functions[] = {
   {"session", l_session},          {"sleep", l_sleep},           {"now", l_now},
   {"json_decode", l_json_decode},  {"json_encode", l_json_encode}, {"json_array", ostack_lua_json_array_fn},
-  {"json_object", ostack_lua_json_object_fn}, {"redact_json", l_redact_json}, {"host_log", l_host_log}, {NULL, NULL}};
+  {"json_object", ostack_lua_json_object_fn}, {"redact_json", l_redact_json}, {"host_log", l_host_log}, {"request_ready", l_request_ready}, {NULL, NULL}};
 
 int luaopen_openstack_core(lua_State *L) {
   curl_global_init(CURL_GLOBAL_DEFAULT); /* reference-counted by libcurl; idempotent for us */

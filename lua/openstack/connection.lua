@@ -91,6 +91,13 @@ function methods:request(service_type, method, path, opts)
   return self.session:request(opts)
 end
 
+--- Runs many calls at once: each task is a function written as ordinary
+-- sequential Lua; at most opts.concurrency (8) run at a time. Returns
+-- results (by task index), errors (by task index) and the error count.
+function methods:gather(tasks, opts)
+  return require("openstack.gather").run(self.session, tasks, opts)
+end
+
 --- The configuration with every secret redacted.
 function methods:redacted_config()
   return config.redact(self.config)

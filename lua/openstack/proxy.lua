@@ -7,6 +7,7 @@ local json = require "openstack.json"
 local errors = require "openstack.errors"
 local resource = require "openstack.resource"
 local core = require "openstack.core"
+local gather = require "openstack.gather"
 
 local proxy = {}
 local Proxy = {}
@@ -104,6 +105,54 @@ function Proxy:_pick_microversion(fname, R, spec, opts)
   return mv
 end
 
+--- spec's microversion limits narrowed by extra ({min_microversion=,
+-- max_microversion=}, either may be nil): a new spec-like table. Raises
+-- InvalidArgument when the two ranges do not overlap; `why` names what set
+-- the extra limits.
+function proxy.narrow_microversions(fname, spec, extra, why, level)
+  if not extra or (not extra.min_microversion and not extra.max_microversion) then return spec end
+  local out = {}
+  for k, v in pairs(spec or {}) do out[k] = v end
+  local min, max = out.min_microversion, out.max_microversion
+  if extra.min_microversion and (not min or compare_versions(extra.min_microversion, min) > 0) then
+    min = extra.min_microversion
+  end
+  if extra.max_microversion and (not max or compare_versions(extra.max_microversion, max) < 0) then
+    max = extra.max_microversion
+  end
+  if min and max and compare_versions(min, max) > 0 then
+    errors.raise("InvalidArgument", ("%s: %s ask for microversion %s or later and %s or earlier; no microversion is both")
+      :format(fname, why or "the arguments", min, max), nil, (level or 2) + 1)
+  end
+  out.min_microversion, out.max_microversion = min, max
+  return out
+end
+
+-- The limits of the attributes being sent (attribute specs may carry
+-- min_microversion / max_microversion), as (spec, fname) for
+-- _pick_microversion: fname names the attributes when they set a limit.
+local function attr_microversions(fname, R, wire, spec)
+  local extra, names = {}, {}
+  for k in pairs(wire) do
+    local a = R.attrs[R.friendly_of[k] or k]
+    if a and (a.min_microversion or a.max_microversion) then
+      names[#names + 1] = "'" .. a.name .. "'"
+      if a.min_microversion and (not extra.min_microversion
+          or compare_versions(a.min_microversion, extra.min_microversion) > 0) then
+        extra.min_microversion = a.min_microversion
+      end
+      if a.max_microversion and (not extra.max_microversion
+          or compare_versions(a.max_microversion, extra.max_microversion) < 0) then
+        extra.max_microversion = a.max_microversion
+      end
+    end
+  end
+  if #names == 0 then return spec, fname end
+  table.sort(names)
+  local why = "attribute" .. (#names > 1 and "s " or " ") .. table.concat(names, ", ")
+  return proxy.narrow_microversions(fname, spec, extra, why, 4), fname .. " (" .. why .. ")"
+end
+
 --- Fills {var} templates of R's base path from the parent argument, the
 -- resource object or the options; appends "/id" when id is given.
 function Proxy:_path(fname, R, ctx, id, base)
@@ -166,9 +215,12 @@ function Proxy:_create(R, attrs, ctx, fname)
   local wire = resource.to_wire(R, attrs, fname)
   local body = wire
   if R.resource_key then body = { [R.resource_key] = wire } end
-  if ctx.spec and ctx.spec.prepare then body = ctx.spec.prepare(body, wire, self) or body end
+  local mv_spec, mv_name = attr_microversions(fname, R, wire, ctx.spec)
+  local mv = self:_pick_microversion(mv_name, R, mv_spec, ctx.opts)
+  -- prepare(body, wire, proxy, microversion, ctx) may reshape or check the body
+  if ctx.spec and ctx.spec.prepare then body = ctx.spec.prepare(body, wire, self, mv, ctx) or body end
   local resp = self:_request("POST", self:_path(fname, R, ctx), {
-    microversion = self:_pick_microversion(fname, R, ctx.spec, ctx.opts), json = body,
+    microversion = mv, json = body,
   })
   local out = unwrap(R, resp.body)
   if type(out) ~= "table" then out = {} end
@@ -200,8 +252,11 @@ function Proxy:_update(R, res, attrs, ctx, fname)
     return resource.wrap(R, type(res) == "table" and res or { [R.id_key] = id }, self)
   end
   local body = R.resource_key and { [R.resource_key] = wire } or wire
+  local mv_spec, mv_name = attr_microversions(fname, R, wire, ctx.spec)
+  local mv = self:_pick_microversion(mv_name, R, mv_spec, ctx.opts)
+  if ctx.spec and ctx.spec.prepare then body = ctx.spec.prepare(body, wire, self, mv, ctx) or body end
   local resp = self:_request(R.update_method, self:_path(fname, R, ctx, id), {
-    microversion = self:_pick_microversion(fname, R, ctx.spec, ctx.opts), json = body,
+    microversion = mv, json = body,
   })
   local out = unwrap(R, resp.body)
   if type(out) ~= "table" then
@@ -244,6 +299,11 @@ function Proxy:_query(fname, R, query)
       errors.raise("InvalidResourceQuery", ("%s: invalid query parameter '%s' (allowed: %s)")
         :format(fname, tostring(k), table.concat(known, ", ")), { argument = k }, 5)
     end
+    -- a dict would be dropped silently on the way to the URL: refuse it
+    if type(v) == "table" and (next(v) ~= nil and v[1] == nil) then
+      errors.raise("InvalidResourceQuery", ("%s: query parameter '%s' must be a string, number, boolean or list, got a table with keys")
+        :format(fname, tostring(k)), { argument = k }, 5)
+    end
     out[wire] = v
   end
   return out
@@ -264,6 +324,8 @@ function Proxy:_list(R, query, ctx, fname)
   local base = (details and R.detail_path) or R.base_path
   local path = self:_path(fname, R, ctx, nil, base) -- consumes path vars from the query
   local wire_query = self:_query(fname, R, q)
+  -- already-validated wire parameters a service adds (Glance property filters)
+  for k, v in pairs(ctx.extra_query or {}) do wire_query[k] = v end
   local limit = wire_query.limit
   if limit ~= nil and (math.type(limit) ~= "integer" or limit < 1) then
     errors.raise("InvalidArgument", fname .. ": limit must be a positive integer", { argument = "limit" }, 3)
@@ -377,11 +439,11 @@ function Proxy:wait_for_status(res, opts)
     end
     local elapsed = core.now() - start
     if wait and elapsed + interval > wait then
-      errors.raise("ResourceTimeout", ("Timeout waiting for %s:%s to transition to %s after %d s (last %s: %s)")
+      errors.raise("ResourceTimeout", ("Timeout waiting for %s:%s to transition to %s after %g s (last %s: %s)")
         :format(R.name, tostring(rawget(current, R.id_key)), opts.status, wait, attribute,
           tostring(current[attribute])), { resource = current }, 2)
     end
-    core.sleep(interval)
+    gather.sleep(interval)
   end
 end
 
@@ -406,10 +468,10 @@ function Proxy:wait_for_delete(res, opts)
     if last ~= nil and tostring(last):lower() == "deleted" then return current end
     if opts.callback then opts.callback(current.progress, current) end
     if wait and core.now() - start + interval > wait then
-      errors.raise("ResourceTimeout", ("Timeout waiting for %s:%s to be deleted after %d s (last status: %s)")
+      errors.raise("ResourceTimeout", ("Timeout waiting for %s:%s to be deleted after %g s (last status: %s)")
         :format(R.name, tostring(rawget(res, R.id_key)), wait, tostring(last)), { resource = current }, 2)
     end
-    core.sleep(interval)
+    gather.sleep(interval)
   end
 end
 
@@ -504,20 +566,23 @@ function builders.wait(spec, fname)
 end
 
 --- POST {base}/{id}/action with {[action] = value}. spec.body(fname, ...)
--- builds the value from the arguments after the resource (nil -> JSON null);
+-- builds the value from the arguments after the resource (nil -> JSON null)
+-- and may return, second, limits for this call ({min_microversion=,
+-- max_microversion=}, narrowing the spec's own);
 -- spec.nargs positional arguments may be followed by an options table
 -- (microversion=...). spec.result(resp, proxy, res) shapes the return value.
 function builders.action(spec, fname)
   local R, nargs = spec.resource, spec.nargs or 0
   return function(self, res, ...)
     local id = resource.id_of(R, res, fname, spec.arg_name or "resource")
-    local value = null
-    if spec.body then value = spec.body(fname, ...) end
+    local value, limits = null, nil
+    if spec.body then value, limits = spec.body(fname, ...) end
     if value == nil then value = null end
     local opts = select(nargs + 1, ...)
     if type(opts) ~= "table" then opts = {} end
+    local mv_spec = proxy.narrow_microversions(fname, spec, limits, nil, 2)
     local resp = self:_request("POST", self:_path(fname, R, { res = res }, id) .. "/action", {
-      microversion = self:_pick_microversion(fname, R, spec, opts), json = { [spec.action] = value }, accept = "",
+      microversion = self:_pick_microversion(fname, R, mv_spec, opts), json = { [spec.action] = value }, accept = "",
     })
     if spec.result then return spec.result(resp, self, res) end
     return nil
