@@ -25,7 +25,12 @@ static int host_log(lua_State *L) {
 /* Globals `openstack` and `conn` appear on first use, so a script that never
  * touches them pays for neither the module load nor a connection. */
 static const char lazy_globals[] =
-    "local connect_options = ...\n"
+    "local connect_options = ... or {}\n"
+    "-- repeated runs reuse a cached token until it nears expiry (opt out: token_cache=false\n"
+    "-- or OSTACK_TOKEN_CACHE=0)\n"
+    "if connect_options.token_cache == nil then\n"
+    "  connect_options.token_cache = os.getenv('OSTACK_TOKEN_CACHE') ~= '0'\n"
+    "end\n"
     "local mt = getmetatable(_G) or {}\n"
     "local previous = mt.__index\n"
     "mt.__index = function(t, k)\n"

@@ -12,6 +12,7 @@
 
 #include "json.h"
 #include "ostack.h"
+#include "token_cache.h"
 #include "url.h"
 
 /* ---- configuration --------------------------------------------------------- */
@@ -25,7 +26,8 @@ enum {
   CFG_API_TIMEOUT, CFG_CONNECT_TIMEOUT, CFG_LOW_SPEED_TIME, CFG_LOW_SPEED_LIMIT,
   CFG_CONNECT_RETRIES, CFG_STATUS_CODE_RETRIES, CFG_RETRIABLE_STATUS_CODES,
   CFG_RETRY_BACKOFF_BASE, CFG_RETRY_BACKOFF_CAP, CFG_RETRY_AFTER_CAP, CFG_MAX_JSON_BODY,
-  CFG_USER_AGENT, CFG_DEBUG, CFG_ENDPOINT, CFG_MAX_CONCURRENCY, CFG_COUNT
+  CFG_USER_AGENT, CFG_DEBUG, CFG_ENDPOINT, CFG_MAX_CONCURRENCY, CFG_TOKEN_CACHE, CFG_TOKEN_CACHE_DIR,
+  CFG_COUNT
 };
 
 static const struct { const char *name; int slot; } config_keys[] = {
@@ -49,7 +51,8 @@ static const struct { const char *name; int slot; } config_keys[] = {
   {"retry_backoff_base", CFG_RETRY_BACKOFF_BASE}, {"retry_backoff_cap", CFG_RETRY_BACKOFF_CAP},
   {"retry_after_cap", CFG_RETRY_AFTER_CAP}, {"max_json_body", CFG_MAX_JSON_BODY},
   {"user_agent", CFG_USER_AGENT}, {"debug", CFG_DEBUG}, {"endpoint", CFG_ENDPOINT},
-  {"max_concurrency", CFG_MAX_CONCURRENCY},
+  {"max_concurrency", CFG_MAX_CONCURRENCY}, {"token_cache", CFG_TOKEN_CACHE},
+  {"token_cache_dir", CFG_TOKEN_CACHE_DIR},
 };
 
 typedef struct service_setting {
@@ -212,6 +215,9 @@ struct ostack_session {
   endpoint_cache *endpoints;
   size_t nendpoints;
   unsigned long long rng;
+  /* on-disk token cache (token_cache.c); empty path: off */
+  char cache_path[1100];
+  int cache_tried;
 };
 
 static char *xstrdup(const char *s) { return s ? strdup(s) : NULL; }
@@ -350,6 +356,20 @@ ostack_session *ostack_session_new(const ostack_config *cfg, ostack_error *err) 
   }
   if (insecure)
     ostack_session_log(s, "WARNING: TLS verification is off (insecure=true): the peer is not authenticated");
+  if (cfg_true(cfg_get(s->cfg, CFG_TOKEN_CACHE)) && !auth_is_none(s)) {
+    /* everything that selects the token and catalog, never the secrets */
+    static const int key_slots[] = {CFG_AUTH_TYPE, CFG_AUTH_URL, CFG_USERNAME, CFG_USER_ID, CFG_USER_DOMAIN_NAME,
+                                    CFG_USER_DOMAIN_ID, CFG_PROJECT_NAME, CFG_PROJECT_ID, CFG_PROJECT_DOMAIN_NAME,
+                                    CFG_PROJECT_DOMAIN_ID, CFG_DOMAIN_NAME, CFG_DOMAIN_ID, CFG_APP_CRED_ID,
+                                    CFG_APP_CRED_NAME, CFG_REGION_NAME, CFG_INTERFACE, CFG_IDENTITY_API_VERSION};
+    ostack_buf key;
+    ostack_buf_init(&key);
+    for (size_t i = 0; i < sizeof key_slots / sizeof *key_slots; i++)
+      ostack_buf_printf(&key, "%s\n", cfg_get(s->cfg, key_slots[i]) ? cfg_get(s->cfg, key_slots[i]) : "");
+    if (ostack_token_cache_path(cfg_get(s->cfg, CFG_TOKEN_CACHE_DIR), key.data, s->cache_path, sizeof s->cache_path))
+      s->cache_path[0] = '\0';
+    ostack_buf_free(&key);
+  }
   return s;
 }
 
@@ -944,9 +964,119 @@ static void load_v2(ostack_session *s, const ostack_json *doc) {
   }
 }
 
+/* ---- the on-disk token and discovery cache ------------------------------------ */
+
+static void json_field(ostack_buf *b, const char *key, const char *value) {
+  ostack_json_write_string(b, key, strlen(key));
+  ostack_buf_addc(b, ':');
+  if (value) ostack_json_write_string(b, value, strlen(value));
+  else ostack_buf_addstr(b, "null");
+  ostack_buf_addc(b, ',');
+}
+
+static void json_array_of(ostack_buf *b, const char *const *values, size_t n) {
+  ostack_buf_addc(b, '[');
+  for (size_t i = 0; i < n; i++) {
+    if (i) ostack_buf_addc(b, ',');
+    ostack_json_write_string(b, values[i] ? values[i] : "", values[i] ? strlen(values[i]) : 0);
+  }
+  ostack_buf_addc(b, ']');
+}
+
+static void save_cache(ostack_session *s) {
+  if (!s->cache_path[0] || !s->token.len) return;
+  ostack_buf b;
+  ostack_buf_init(&b);
+  ostack_buf_addc(&b, '{');
+  json_field(&b, "token", s->token.data);
+  ostack_buf_printf(&b, "\"expires_at\":%lld,", (long long)s->expires_at);
+  json_field(&b, "user_id", s->user_id);
+  json_field(&b, "user_name", s->user_name);
+  json_field(&b, "project_id", s->project_id);
+  json_field(&b, "project_name", s->project_name);
+  json_field(&b, "domain_id", s->domain_id);
+  ostack_buf_addstr(&b, "\"catalog\":[");
+  for (size_t i = 0; i < s->ncatalog; i++) {
+    const catalog_entry *e = &s->catalog[i];
+    const char *v[] = {e->type, e->name, e->interface, e->region, e->url};
+    if (i) ostack_buf_addc(&b, ',');
+    json_array_of(&b, v, 5);
+  }
+  ostack_buf_addstr(&b, "],\"endpoints\":[");
+  for (size_t i = 0; i < s->nendpoints; i++) {
+    const endpoint_cache *e = &s->endpoints[i];
+    const char *v[] = {e->service, e->catalog_url, e->root, e->api_version, e->min_mv, e->max_mv, e->url};
+    if (i) ostack_buf_addc(&b, ',');
+    json_array_of(&b, v, 7);
+  }
+  ostack_buf_addstr(&b, "]}");
+  if (ostack_token_cache_write(s->cache_path, b.data, b.len))
+    ostack_session_log(s, "could not write the token cache");
+  ostack_buf_wipe(&b);
+}
+
+static const char *nth_str(const ostack_json *arr, int n) {
+  const ostack_json *v = arr ? arr->child : NULL;
+  while (v && n-- > 0) v = v->next;
+  return ostack_json_str(v);
+}
+
+/* Loads a cached token that is good for more than 2 minutes. */
+static int load_cache(ostack_session *s) {
+  ostack_buf b;
+  ostack_buf_init(&b);
+  if (ostack_token_cache_read(s->cache_path, &b)) {
+    ostack_buf_free(&b);
+    return -1;
+  }
+  ostack_json *doc = ostack_json_parse_tree(b.data, b.len, NULL);
+  ostack_buf_wipe(&b);
+  const ostack_json *exp = ostack_json_get(doc, "expires_at");
+  const char *token = ostack_json_str(ostack_json_get(doc, "token"));
+  if (!doc || !exp || exp->type != OSTACK_JSON_INT || !token || time(NULL) >= (time_t)exp->i - 120) {
+    ostack_json_free(doc);
+    return -1;
+  }
+  ostack_buf_wipe(&s->token);
+  ostack_buf_addstr(&s->token, token);
+  s->expires_at = (time_t)exp->i;
+  clear_catalog(s);
+  clear_identity(s);
+  set_str(&s->user_id, ostack_json_str(ostack_json_get(doc, "user_id")));
+  set_str(&s->user_name, ostack_json_str(ostack_json_get(doc, "user_name")));
+  set_str(&s->project_id, ostack_json_str(ostack_json_get(doc, "project_id")));
+  set_str(&s->project_name, ostack_json_str(ostack_json_get(doc, "project_name")));
+  set_str(&s->domain_id, ostack_json_str(ostack_json_get(doc, "domain_id")));
+  const ostack_json *cat = ostack_json_get(doc, "catalog");
+  for (const ostack_json *e = cat ? cat->child : NULL; e; e = e->next)
+    add_catalog_entry(s, nth_str(e, 0), nth_str(e, 1), nth_str(e, 2), nth_str(e, 3), nth_str(e, 4));
+  const ostack_json *eps = ostack_json_get(doc, "endpoints");
+  for (const ostack_json *e = eps ? eps->child : NULL; e; e = e->next) {
+    if (!nth_str(e, 6)) continue;
+    endpoint_cache *n = realloc(s->endpoints, (s->nendpoints + 1) * sizeof *n);
+    if (!n) break;
+    s->endpoints = n;
+    endpoint_cache *ec = &n[s->nendpoints++];
+    memset(ec, 0, sizeof *ec);
+    ec->service = xstrdup(nth_str(e, 0)); ec->catalog_url = xstrdup(nth_str(e, 1)); ec->root = xstrdup(nth_str(e, 2));
+    ec->api_version = xstrdup(nth_str(e, 3)); ec->min_mv = xstrdup(nth_str(e, 4)); ec->max_mv = xstrdup(nth_str(e, 5));
+    ec->url = xstrdup(nth_str(e, 6));
+    ec->ep = (ostack_endpoint){ec->service, ec->url, ec->catalog_url, ec->root, ec->api_version, ec->min_mv, ec->max_mv};
+  }
+  ostack_json_free(doc);
+  s->generation++;
+  ostack_session_log(s, "using the cached token (expires at %ld) and %zu cached endpoints", (long)s->expires_at,
+                     s->nendpoints);
+  return 0;
+}
+
 int ostack_session_authenticate(ostack_session *s, int force, ostack_error *err) {
   ostack_error_clear(err);
   if (auth_is_none(s)) return 0;
+  if (s->cache_path[0] && !s->token.len && !s->cache_tried) {
+    s->cache_tried = 1;
+    if (load_cache(s) == 0) return 0;
+  }
   if (!force && s->token.len && (s->expires_at == 0 || time(NULL) < s->expires_at - 120)) return 0;
   ostack_buf body;
   ostack_buf_init(&body);
@@ -1006,6 +1136,7 @@ int ostack_session_authenticate(ostack_session *s, int force, ostack_error *err)
     error_context(&c, err);
   } else {
     s->generation++;
+    save_cache(s);
     ostack_session_log(s, "authenticated as %s, project %s; token expires at %ld, %zu catalog endpoints",
                        s->user_name ? s->user_name : s->user_id ? s->user_id : "?",
                        s->project_name ? s->project_name : s->project_id ? s->project_id : "(unscoped)",
@@ -1157,6 +1288,8 @@ int ostack_session_endpoint(ostack_session *s, const char *service, ostack_endpo
   }
   const struct service_type *t = find_service_type(service);
   const char *canon = t ? t->type : service;
+  /* authenticating first may bring the endpoints from the token cache */
+  if (!auth_is_none(s) && !s->authenticating && ensure_token(s, err)) return -1;
   for (size_t i = 0; i < s->nendpoints; i++)
     if (strcmp(s->endpoints[i].service, canon) == 0) {
       *out = s->endpoints[i].ep;
@@ -1165,7 +1298,6 @@ int ostack_session_endpoint(ostack_session *s, const char *service, ostack_endpo
   char *catalog_url = NULL;
   const char *ovr = override_for(s, canon);
   if (ovr) {
-    if (!auth_is_none(s) && ensure_token(s, err)) return -1;
     catalog_url = expand_template(s, ovr);
   } else if (auth_is_none(s)) {
     const char *generic = cfg_get(s->cfg, CFG_ENDPOINT);
@@ -1177,7 +1309,6 @@ int ostack_session_endpoint(ostack_session *s, const char *service, ostack_endpo
     }
     catalog_url = expand_template(s, generic);
   } else {
-    if (ensure_token(s, err)) return -1;
     if (!(catalog_url = find_catalog_url(s, t, service, err))) return -1;
   }
   endpoint_cache *n = realloc(s->endpoints, (s->nendpoints + 1) * sizeof *n);
@@ -1211,5 +1342,6 @@ int ostack_session_endpoint(ostack_session *s, const char *service, ostack_endpo
   ec->ep.max_microversion = ec->max_mv;
   s->nendpoints++;
   *out = ec->ep;
+  save_cache(s);
   return 0;
 }
