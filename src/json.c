@@ -407,6 +407,14 @@ const char *ostack_json_str(const ostack_json *v) {
 
 /* ---- writer -------------------------------------------------------------- */
 
+void ostack_json_format_double(double d, char *out, size_t n) {
+  /* the shortest text that reads back as the same double: 0.1, not 0.10000000000000001 */
+  for (int precision = 15; precision <= 17; precision++) {
+    snprintf(out, n, "%.*g", precision, d);
+    if (strtod(out, NULL) == d) return;
+  }
+}
+
 int ostack_json_write_string(ostack_buf *out, const char *s, size_t len) {
   static const char hex[] = "0123456789abcdef";
   if (ostack_buf_reserve(out, len + 2)) return -1;
@@ -485,8 +493,8 @@ static int rd_int(void *ud, long long i) {
 }
 static int rd_num(void *ud, double d) {
   char t[40];
-  int n = snprintf(t, sizeof t, "%.17g", d);
-  return rd_scalar(ud, t, (size_t)n);
+  ostack_json_format_double(d, t, sizeof t);
+  return rd_scalar(ud, t, strlen(t));
 }
 static int rd_str(void *ud, const char *s, size_t n) {
   redactor *r = ud;

@@ -63,6 +63,9 @@ const ostack_json *ostack_json_get(const ostack_json *object, const char *key);
 const ostack_json *ostack_json_path(const ostack_json *v, const char *dotted);
 const char *ostack_json_str(const ostack_json *v);
 
+/* The shortest %g text that reads back as exactly d. */
+void ostack_json_format_double(double d, char *out, size_t n);
+
 /* Appends s as a quoted, escaped JSON string. */
 int ostack_json_write_string(ostack_buf *out, const char *s, size_t len);
 

@@ -798,8 +798,7 @@ typedef struct lua_pager {
   char *resources_key, *links_key, *id_key, *service, *microversion;
 } lua_pager;
 
-static int pager_close(lua_State *L) {
-  lua_pager *lp = luaL_checkudata(L, 1, PAGER_MT);
+static void pager_release(lua_State *L, lua_pager *lp) {
   if (lp->rs) {
     request_release(L, lp->rs);
     lp->rs = NULL;
@@ -809,6 +808,10 @@ static int pager_close(lua_State *L) {
   lp->resources_key = lp->links_key = lp->id_key = lp->service = lp->microversion = NULL;
   lp->finished = 1;
   lp->count = lp->index = 0;
+}
+
+static int pager_close(lua_State *L) {
+  pager_release(L, luaL_checkudata(L, 1, PAGER_MT));
   return 0;
 }
 
@@ -938,8 +941,12 @@ static void pager_collect(lua_State *L, int pidx, lua_pager *lp, lua_session *ls
   lua_settop(L, body - 1);
   request_release(L, rs);
   lp->rs = NULL;
-  if (more) pager_begin(L, pidx, lp, ls); /* prefetch while Lua consumes this page */
-  else lp->finished = 1;
+  if (more) {
+    pager_begin(L, pidx, lp, ls); /* prefetch while Lua consumes this page */
+    ostack_http_poll(ostack_session_http(ls->s), 0); /* and send it now */
+  } else {
+    lp->finished = 1;
+  }
 }
 
 /* The iterator: yields one item at a time. */
@@ -954,12 +961,12 @@ static int pager_next(lua_State *L) {
   for (;;) {
     if (lp->index < lp->count) {
       if (!ostack_pager_take(&lp->pager)) {
-        pager_close(L);
+        pager_release(L, lp);
         return 0;
       }
       lp->index++;
       /* let the prefetched page make progress now and then */
-      if (lp->in_flight && (lp->index & 63) == 0) ostack_http_poll(ostack_session_http(ls->s), 0);
+      if (lp->in_flight && (lp->index & 15) == 0) ostack_http_poll(ostack_session_http(ls->s), 0);
       lua_getiuservalue(L, pidx, 3);
       lua_rawgeti(L, -1, lp->index);
       return 1;

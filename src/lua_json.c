@@ -214,8 +214,13 @@ static const char *json_kind(lua_State *L, int idx) {
   return kind; /* the string stays alive in the shared metatable */
 }
 
+typedef struct sorted_key {
+  const char *text;
+  lua_Integer slot; /* where the anchor table holds the original key */
+} sorted_key;
+
 static int cmp_keys(const void *a, const void *b) {
-  return strcmp(*(const char *const *)a, *(const char *const *)b);
+  return strcmp(((const sorted_key *)a)->text, ((const sorted_key *)b)->text);
 }
 
 static void push_path(encoder *e, const char *seg, size_t *saved) {
@@ -262,11 +267,12 @@ static int encode_table(encoder *e, int idx, int depth) {
     if (n) newline(e, depth);
     return ostack_buf_addc(e->out, ']');
   }
-  /* object: sorted keys make bodies and traces deterministic */
+  /* object: sorted keys make bodies and traces deterministic; the anchor
+   * table keeps each key's text (odd slots) and original value (even) */
   size_t nkeys = 0, cap = 16;
-  const char **keys = lua_newuserdatauv(L, cap * sizeof *keys, 0);
+  sorted_key *keys = lua_newuserdatauv(L, cap * sizeof *keys, 0);
   int keys_idx = lua_gettop(L);
-  lua_newtable(L); /* anchors key strings (numbers converted) */
+  lua_newtable(L);
   int anchor = lua_gettop(L);
   lua_pushnil(L);
   while (lua_next(L, idx)) {
@@ -277,35 +283,38 @@ static int encode_table(encoder *e, int idx, int depth) {
       return enc_fail(e, "cannot encode %s as JSON: object keys must be strings, got %s", "a non-string key");
     }
     if (nkeys == cap) {
-      const char **bigger = lua_newuserdatauv(L, cap * 2 * sizeof *keys, 0);
+      sorted_key *bigger = lua_newuserdatauv(L, cap * 2 * sizeof *keys, 0);
       memcpy(bigger, keys, cap * sizeof *keys);
       lua_replace(L, keys_idx);
       keys = bigger;
       cap *= 2;
     }
     lua_pushvalue(L, -1);
-    const char *k = lua_tostring(L, -1); /* converts the copy, not the iteration key */
-    lua_rawseti(L, anchor, (lua_Integer)nkeys + 1);
-    keys[nkeys++] = k;
+    lua_rawseti(L, anchor, 2 * (lua_Integer)nkeys + 2);
+    lua_pushvalue(L, -1);
+    size_t klen;
+    const char *k = lua_tolstring(L, -1, &klen); /* converts the copy, not the iteration key */
+    if (!valid_utf8(k, klen)) {
+      lua_pop(L, 2);
+      return enc_fail(e, "cannot encode %s as JSON: an object key is not valid UTF-8%s", "");
+    }
+    lua_rawseti(L, anchor, 2 * (lua_Integer)nkeys + 1);
+    keys[nkeys].text = k;
+    keys[nkeys].slot = 2 * (lua_Integer)nkeys + 2;
+    nkeys++;
   }
   qsort(keys, nkeys, sizeof *keys, cmp_keys);
   ostack_buf_addc(e->out, '{');
   for (size_t i = 0; i < nkeys; i++) {
     if (i) ostack_buf_addc(e->out, ',');
     newline(e, depth + 1);
-    ostack_json_write_string(e->out, keys[i], strlen(keys[i]));
+    ostack_json_write_string(e->out, keys[i].text, strlen(keys[i].text));
     ostack_buf_add(e->out, e->pretty ? ": " : ":", e->pretty ? 2 : 1);
-    lua_pushstring(L, keys[i]);
-    if (lua_rawget(L, idx) == LUA_TNIL) {
-      /* the key was numeric */
-      lua_pop(L, 1);
-      lua_Integer ik;
-      if (sscanf(keys[i], "%lld", (long long *)&ik) == 1) lua_rawgeti(L, idx, ik);
-      else lua_pushnil(L);
-    }
+    lua_rawgeti(L, anchor, keys[i].slot);
+    lua_rawget(L, idx);
     char seg[80];
     size_t saved;
-    snprintf(seg, sizeof seg, ".%.70s", keys[i]);
+    snprintf(seg, sizeof seg, ".%.70s", keys[i].text);
     push_path(e, seg, &saved);
     int rc = encode_value(e, lua_gettop(L), depth + 1);
     e->path[saved] = '\0';
@@ -328,7 +337,7 @@ static int encode_value(encoder *e, int idx, int depth) {
         double d = lua_tonumber(L, idx);
         if (isnan(d) || isinf(d)) return enc_fail(e, "cannot encode %s as JSON: %s", "NaN or infinity");
         char t[40];
-        snprintf(t, sizeof t, "%.17g", d);
+        ostack_json_format_double(d, t, sizeof t);
         if (!strpbrk(t, ".eE")) strcat(t, ".0"); /* keep a float a float across the round trip */
         return ostack_buf_addstr(e->out, t);
       }

@@ -99,7 +99,8 @@ static int stop(ostack_pager *p, const char *why) {
 int ostack_pager_advance(ostack_pager *p, const ostack_page_info *page) {
   if (page->count == 0) return stop(p, "empty page");
   if (!p->paginated) return stop(p, "not paginated");
-  if (p->max_items > 0 && p->seen >= p->max_items) return stop(p, "max_items reached");
+  /* the caller will have had enough once this page is handed out */
+  if (p->max_items > 0 && p->seen + page->count >= p->max_items) return stop(p, "max_items reached");
   ostack_buf next;
   ostack_buf_init(&next);
   size_t i, nrules = sizeof next_rules / sizeof *next_rules;
