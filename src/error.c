@@ -13,6 +13,7 @@
 void ostack_error_clear(ostack_error *e) { memset(e, 0, sizeof *e); }
 
 void ostack_error_set(ostack_error *e, const char *class_name, const char *fmt, ...) {
+  ostack_error_clear(e); /* a new error: nothing of an earlier one may linger */
   snprintf(e->class_name, sizeof e->class_name, "%s", class_name);
   va_list ap;
   va_start(ap, fmt);

@@ -18,6 +18,7 @@ typedef struct ostack_error {
 } ostack_error;
 
 void ostack_error_clear(ostack_error *e);
+/* Starts a new error (clearing every field) with a class and message. */
 void ostack_error_set(ostack_error *e, const char *class_name, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))

@@ -86,6 +86,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud) {
         req->aborted_by_sink = 1;
         return CURL_WRITEFUNC_ERROR;
       }
+      req->bytes_to_sink += (long long)len;
       return len;
     }
   }
@@ -137,7 +138,7 @@ int ostack_http_start(ostack_http *pool, ostack_http_request *req) {
   req->curl_code = CURLE_OK;
   req->errbuf[0] = '\0';
   req->aborted_by_sink = req->body_too_large = req->done = req->connected = 0;
-  req->bytes_uploaded = 0;
+  req->bytes_uploaded = req->bytes_to_sink = 0;
   CURL *e = take_handle(pool);
   if (!e) {
     snprintf(req->errbuf, sizeof req->errbuf, "out of memory");
@@ -171,6 +172,7 @@ int ostack_http_start(ostack_http *pool, ostack_http_request *req) {
   if (o->cert) curl_easy_setopt(e, CURLOPT_SSLCERT, o->cert);
   if (o->key) curl_easy_setopt(e, CURLOPT_SSLKEY, o->key);
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, req->headers);
+  if (req->fresh_connection) curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
 
   const char *m = req->method ? req->method : "GET";
   int has_body = req->body || req->body_file || req->reader;

@@ -46,6 +46,7 @@ typedef struct ostack_http_request {
   void *writer_ud;
   size_t max_body;             /* cap on a buffered body; 0: unlimited */
   long timeout_ms;             /* overrides the pool's total timeout when > 0 */
+  int fresh_connection;        /* do not reuse a pooled connection */
   /* response: filled by the transport */
   long status;
   ostack_buf headers_raw;      /* "Name: value\r\n" lines of the final response */
@@ -56,6 +57,7 @@ typedef struct ostack_http_request {
   int body_too_large;
   double elapsed;              /* seconds */
   long long bytes_uploaded;
+  long long bytes_to_sink;     /* response bytes handed to the writer */
   int connected;               /* a connection was established */
   int done;
   /* private */

@@ -118,7 +118,9 @@ static void load_config(lua_State *L, int idx, ostack_config *cfg, const char *p
 
 /* core.session(config [, log_function]) */
 static int l_session(lua_State *L) {
-  luaL_checktype(L, 1, LUA_TTABLE);
+  if (!lua_istable(L, 1))
+    raise_simple(L, "InvalidArgument", "openstack.core.session: the configuration must be a table, got %s",
+                 luaL_typename(L, 1));
   lua_session *ls = lua_newuserdatauv(L, sizeof *ls, 0);
   ls->s = NULL;
   ls->L = L;
@@ -477,7 +479,9 @@ static void build_call(lua_State *L, int opts, request_state *rs) {
   if (lua_getfield(L, opts, "max_body") == LUA_TNUMBER) c->max_body = (size_t)lua_tointeger(L, -1);
   lua_pop(L, 1);
 
-  if (lua_getfield(L, opts, "headers") == LUA_TTABLE) {
+  int ht = lua_getfield(L, opts, "headers");
+  if (ht != LUA_TNIL && ht != LUA_TTABLE) raise_simple(L, "InvalidArgument", "%s", "request option 'headers' must be a table");
+  if (ht == LUA_TTABLE) {
     lua_pushnil(L);
     while (lua_next(L, -2)) {
       if (lua_type(L, -2) == LUA_TSTRING && (lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER)) {
@@ -688,9 +692,17 @@ static int request_continue(lua_State *L, int status, lua_KContext ctx) {
   return lua_yieldk(L, 1, ctx, request_continue);
 }
 
+static void check_options(lua_State *L, const char *fname) {
+  if (!lua_istable(L, 2)) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "session:%s: the options must be a table, got %s", fname, luaL_typename(L, 2));
+    raise_simple(L, "InvalidArgument", "%s", msg);
+  }
+}
+
 static int l_request(lua_State *L) {
   lua_session *ls = check_session(L, 1);
-  luaL_checktype(L, 2, LUA_TTABLE);
+  check_options(L, "request");
   request_state *rs = new_request_state(L);
   int rs_idx = lua_gettop(L);
   build_call(L, 2, rs);
@@ -1006,7 +1018,7 @@ static lua_Integer opt_int(lua_State *L, int opts, const char *name, lua_Integer
  * The first page is fetched on the first call of the iterator. */
 static int l_pages(lua_State *L) {
   lua_session *ls = check_session(L, 1);
-  luaL_checktype(L, 2, LUA_TTABLE);
+  check_options(L, "pages");
   lua_pager *lp = lua_newuserdatauv(L, sizeof *lp, 3);
   memset(lp, 0, sizeof *lp);
   luaL_setmetatable(L, PAGER_MT);

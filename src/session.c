@@ -603,6 +603,10 @@ int ostack_call_begin(ostack_session *s, ostack_call *c, ostack_error *err) {
   h->writer = c->writer;
   h->writer_ud = c->writer_ud;
   h->max_body = c->max_body ? c->max_body : s->max_json_body;
+  /* libcurl silently resends a request whose reused connection died before
+   * any answer; for a POST that may already have been acted on, so those
+   * always go over a fresh connection */
+  h->fresh_connection = !is_idempotent(c);
   log_request(s, c);
   if (ostack_http_start(s->http, h)) {
     ostack_error_set(err, "TransportError", "could not start the request: %s", h->errbuf);
@@ -641,7 +645,9 @@ static const struct retry_rule {
 static outcome classify(const ostack_session *s, const ostack_call *c) {
   const ostack_http_request *h = &c->http;
   if (h->curl_code != CURLE_OK) {
-    if (h->body_too_large || h->aborted_by_sink) return OUTCOME_FATAL;
+    /* a certificate problem does not go away by asking again */
+    if (h->body_too_large || h->aborted_by_sink || strcmp(ostack_http_failure_reason(h), "tls") == 0)
+      return OUTCOME_FATAL;
     return ostack_http_failed_before_sending(h) ? OUTCOME_NOT_SENT : OUTCOME_TRANSPORT;
   }
   if (h->status < 400) return OUTCOME_OK;
@@ -663,7 +669,11 @@ static double retry_after_seconds(const ostack_call *c) {
   return d < 0 ? 0 : d;
 }
 
-static int body_rewindable(const ostack_call *c) { return !c->reader || c->http.bytes_uploaded == 0; }
+/* A retry must be able to send the body again and must not hand the
+ * response sink a second copy of bytes it already has. */
+static int body_rewindable(const ostack_call *c) {
+  return (!c->reader || c->http.bytes_uploaded == 0) && (!c->writer || c->http.bytes_to_sink == 0);
+}
 
 int ostack_call_finish(ostack_session *s, ostack_call *c, ostack_error *err) {
   log_response(s, c);
@@ -702,8 +712,8 @@ int ostack_call_finish(ostack_session *s, ostack_call *c, ostack_error *err) {
     else ostack_session_response_error(c, err);
     double ra = retry_after_seconds(c);
     if (ra >= 0) err->retry_after = ra;
-    if (c->retries && c->last_reason)
-      snprintf(err->reason, sizeof err->reason, "%s", err->reason[0] ? err->reason : c->last_reason);
+    if (c->retries && c->last_reason && !err->reason[0])
+      snprintf(err->reason, sizeof err->reason, "%s", c->last_reason);
     return OSTACK_CALL_FAILED;
   }
   (*tries)++;
@@ -1196,8 +1206,10 @@ static char *find_catalog_url(ostack_session *s, const struct service_type *t, c
   ostack_buf_init(&types);
   ostack_buf_addstr(&types, "");
   for (size_t i = 0; i < s->ncatalog; i++) {
-    if (types.len && strstr(types.data, s->catalog[i].type)) continue;
-    ostack_buf_printf(&types, "%s%s", types.len ? ", " : "", s->catalog[i].type);
+    size_t j;
+    for (j = 0; j < i; j++)
+      if (strcmp(s->catalog[j].type, s->catalog[i].type) == 0) break;
+    if (j == i) ostack_buf_printf(&types, "%s%s", types.len ? ", " : "", s->catalog[i].type);
   }
   ostack_error_set(err, "EndpointNotFound",
                    "no '%s' endpoint with interface '%s'%s%s in the service catalog (it has: %s); "
