@@ -101,7 +101,13 @@ function Proxy:_pick_microversion(fname, R, spec, opts)
     end
     mv = min
   end
-  if self._server_min and compare_versions(mv, self._server_min) < 0 then mv = self._server_min end
+  if self._server_min and compare_versions(mv, self._server_min) < 0 then
+    if max and compare_versions(max, self._server_min) < 0 then
+      errors.raise("MicroversionUnsupported", ("%s works up to %s microversion %s, but the cloud needs at least %s")
+        :format(fname, self._def.microversion_name or self._service_type, max, self._server_min), nil, 4)
+    end
+    mv = self._server_min
+  end
   return mv
 end
 

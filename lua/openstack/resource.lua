@@ -56,7 +56,7 @@ function common_methods:refresh()
 end
 
 function common_methods:delete(opts)
-  return self:proxy():_delete(getmetatable(self).class, self, opts or {})
+  return self:proxy():_delete(getmetatable(self).class, self, { opts = opts or {} })
 end
 
 --- Waits for a status: `r:wait_for{status="ACTIVE", failures={"ERROR"}, wait=120}`.
@@ -86,7 +86,10 @@ end
 -- allow ("create get update delete list"), paginated, attrs ({friendly =
 -- "wire" | {wire, type=, list=}}), query ({friendly = "wire"}),
 -- open_attrs (unknown create keys allowed), list_unwrap, methods,
--- min_microversion, max_microversion.
+-- min_microversion, max_microversion, normalize (function(raw) run by wrap,
+-- e.g. to give `id` to resources keyed by another field). An attribute
+-- spec may carry min_microversion / max_microversion: the proxy honours
+-- them when the attribute is sent in a create or update body.
 function resource.define(def)
   assert(def.name, "resource needs a name")
   local class = {
@@ -103,6 +106,7 @@ function resource.define(def)
     min_microversion = def.min_microversion,
     max_microversion = def.max_microversion,
     update_method = def.update_method or "PUT",
+    normalize = def.normalize,
     allow = {},
     attrs = {},        -- friendly -> spec
     wire_of = {},      -- friendly -> wire
@@ -150,6 +154,7 @@ function resource.wrap(class, raw, proxy)
     errors.raise("InvalidResponse", ("expected a %s object from the service, got %s"):format(class.name, type(raw)))
   end
   setmetatable(raw, class.mt)
+  if class.normalize then class.normalize(raw) end
   if proxy then owner[raw] = proxy end
   return raw
 end
@@ -170,6 +175,7 @@ function resource.id_of(class, value, fname, argname)
     local id = rawget(value, class.id_key)
     if id == nil then id = value.id end
     if id == nil and class.id_key ~= "id" then id = value[class.wire_of[class.id_key] or class.id_key] end
+    if id == nil and class.friendly_of[class.id_key] then id = rawget(value, class.friendly_of[class.id_key]) end
     if id ~= nil and id ~= json.null then return tostring(id) end
     errors.raise("InvalidArgument", ("%s: argument '%s' has no %s"):format(fname, argname, class.id_key),
       { argument = argname }, 4)
