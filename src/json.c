@@ -517,7 +517,10 @@ static int rd_open(redactor *r, char c) {
   rd_sep(r);
   r->depth++;
   r->first[r->depth] = 1;
-  if (r->key_is_secret == 1 && !r->secret_depth) r->secret_depth = r->depth;
+  /* an object under a secret-looking key ({"password": {"user": ...}})
+   * stays readable: its own secret members are hidden one by one; a list
+   * under such a key is hidden whole */
+  if (r->key_is_secret == 1 && c == '[' && !r->secret_depth) r->secret_depth = r->depth;
   if (r->key_is_secret == 2 && c == '{' && !r->token_depth) r->token_depth = r->depth;
   r->key_is_secret = 0;
   return ostack_buf_addc(r->out, c);
