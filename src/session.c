@@ -357,18 +357,21 @@ ostack_session *ostack_session_new(const ostack_config *cfg, ostack_error *err) 
   if (insecure)
     ostack_session_log(s, "WARNING: TLS verification is off (insecure=true): the peer is not authenticated");
   if (cfg_true(cfg_get(s->cfg, CFG_TOKEN_CACHE)) && !auth_is_none(s)) {
-    /* everything that selects the token and catalog, never the secrets */
+    /* everything that selects the token and catalog; the secrets too (as
+     * keystoneauth does), so a wrong password never rides on a cached
+     * token: they only enter the SHA-256, never the file */
     static const int key_slots[] = {CFG_AUTH_TYPE, CFG_AUTH_URL, CFG_USERNAME, CFG_USER_ID, CFG_USER_DOMAIN_NAME,
                                     CFG_USER_DOMAIN_ID, CFG_PROJECT_NAME, CFG_PROJECT_ID, CFG_PROJECT_DOMAIN_NAME,
                                     CFG_PROJECT_DOMAIN_ID, CFG_DOMAIN_NAME, CFG_DOMAIN_ID, CFG_APP_CRED_ID,
-                                    CFG_APP_CRED_NAME, CFG_REGION_NAME, CFG_INTERFACE, CFG_IDENTITY_API_VERSION};
+                                    CFG_APP_CRED_NAME, CFG_REGION_NAME, CFG_INTERFACE, CFG_IDENTITY_API_VERSION,
+                                    CFG_PASSWORD, CFG_TOKEN, CFG_APP_CRED_SECRET};
     ostack_buf key;
     ostack_buf_init(&key);
     for (size_t i = 0; i < sizeof key_slots / sizeof *key_slots; i++)
       ostack_buf_printf(&key, "%s\n", cfg_get(s->cfg, key_slots[i]) ? cfg_get(s->cfg, key_slots[i]) : "");
     if (ostack_token_cache_path(cfg_get(s->cfg, CFG_TOKEN_CACHE_DIR), key.data, s->cache_path, sizeof s->cache_path))
       s->cache_path[0] = '\0';
-    ostack_buf_free(&key);
+    ostack_buf_wipe(&key);
   }
   return s;
 }

@@ -1,7 +1,8 @@
 /* The on-disk token and discovery cache: one 0600 file per set of auth
  * parameters in a 0700 directory, so that repeated runs skip
  * re-authentication until the token nears expiry. It never holds a
- * password; the file name is a SHA-256 of the parameters. */
+ * password; the file name is a SHA-256 of the parameters (secrets
+ * included, so other credentials never find this token). */
 #ifndef OSTACK_TOKEN_CACHE_H
 #define OSTACK_TOKEN_CACHE_H
 

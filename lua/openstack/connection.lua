@@ -16,6 +16,8 @@ local services = {
 }
 
 local methods = {}
+-- exported for tools (the REPL completes service names and methods from these)
+Connection.services, Connection.methods = services, methods
 
 local function log_function(args, cfg)
   if args.log then return args.log end
