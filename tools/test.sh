@@ -79,7 +79,7 @@ fi
 # instrumented ostack-lua (the core is linked into it, so the runtime comes
 # first without LD_PRELOAD, and the fixture's python/curl stay untouched).
 if tools/build.sh build-asan -DOSTACK_SANITIZE=ON; then
-  run_suite sanitizers ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+  run_suite sanitizers OSTACK_SANITIZED=1 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 BUSTED_LUA="$ROOT/build-asan/ostack-lua" --
 else
   say "sanitizer build failed"
