@@ -1277,7 +1277,9 @@ static void discover(ostack_session *s, endpoint_cache *ec, const struct service
     if (!list) break;
   }
   if (best) {
+    /* Placement says max_version where Nova and Cinder say version */
     const char *max = ostack_json_str(ostack_json_get(best, "version"));
+    if (!max || !*max) max = ostack_json_str(ostack_json_get(best, "max_version"));
     const char *min = ostack_json_str(ostack_json_get(best, "min_version"));
     set_str(&ec->max_mv, max ? max : "");
     set_str(&ec->min_mv, min ? min : "");

@@ -75,9 +75,27 @@ end
 --- The microversion for one call: the default, capped by the method's and
 -- resource's maximum, raised to their minimum when the cloud allows it.
 -- Raises MicroversionUnsupported (before any request) when it does not.
+-- A version asked for explicitly (pinned or per call) must lie in the
+-- cloud's range: a 406 from the service would say less, later.
+function Proxy:_check_in_range(fname, mv)
+  if self._server_max and compare_versions(mv, self._server_max) > 0 then
+    errors.raise("MicroversionUnsupported", ("%s: %s microversion %s was asked for, but the cloud supports at most %s")
+      :format(fname, self._def.microversion_name or self._service_type, mv, self._server_max), nil, 5)
+  end
+  if self._server_min and compare_versions(mv, self._server_min) < 0 then
+    errors.raise("MicroversionUnsupported", ("%s: %s microversion %s was asked for, but the cloud needs at least %s")
+      :format(fname, self._def.microversion_name or self._service_type, mv, self._server_min), nil, 5)
+  end
+  return mv
+end
+
 function Proxy:_pick_microversion(fname, R, spec, opts)
-  if opts and opts.microversion then return opts.microversion end
+  if opts and opts.microversion then
+    self:microversion() -- learns the cloud's range
+    return self:_check_in_range(fname, tostring(opts.microversion))
+  end
   local mv = self:microversion()
+  if mv and mv == self._pinned_microversion then self:_check_in_range(fname, mv) end
   local min = spec and spec.min_microversion
   if R and R.min_microversion and (not min or compare_versions(R.min_microversion, min) > 0) then
     min = R.min_microversion
@@ -377,6 +395,7 @@ function Proxy:_find(R, name_or_id, ctx, fname)
     end
   end
   local query = {}
+  for k, v in pairs(R.find_query or {}) do query[k] = v end
   if R.query.name and R.name_key == "name" then query.name = name_or_id end
   local matches = {}
   local list_ctx = { spec = { details = R.detail_path ~= nil }, parent = ctx.parent, opts = {} }

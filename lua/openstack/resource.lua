@@ -86,7 +86,8 @@ end
 -- allow ("create get update delete list"), paginated, attrs ({friendly =
 -- "wire" | {wire, type=, list=}}), query ({friendly = "wire"}),
 -- open_attrs (unknown create keys allowed), list_unwrap, methods,
--- min_microversion, max_microversion, normalize (function(raw) run by wrap,
+-- min_microversion, max_microversion, find_query (filters find_* adds when
+-- it lists, e.g. is_public="None" for flavors), normalize (function(raw) run by wrap,
 -- e.g. to give `id` to resources keyed by another field). An attribute
 -- spec may carry min_microversion / max_microversion: the proxy honours
 -- them when the attribute is sent in a create or update body.
@@ -107,6 +108,7 @@ function resource.define(def)
     max_microversion = def.max_microversion,
     update_method = def.update_method or "PUT",
     normalize = def.normalize,
+    find_query = def.find_query,   -- extra filters when find_* lists by name
     allow = {},
     attrs = {},        -- friendly -> spec
     wire_of = {},      -- friendly -> wire

@@ -110,6 +110,8 @@ R.Flavor = resource.define {
   name = "Flavor", base_path = "/flavors", detail_path = "/flavors/detail",
   resource_key = "flavor", resources_key = "flavors",
   allow = "create get delete list",
+  -- Nova lists only public flavors unless asked; "None" means all an admin may see
+  find_query = { is_public = "None" },
   attrs = {
     id = { "id", type = "string" }, name = { "name", type = "string" },
     description = { "description", type = "string", min_microversion = "2.55" }, links = "links",
