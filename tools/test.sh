@@ -2,7 +2,8 @@
 # test.sh: the project's test command (README, .ci/run). On a fresh Debian 12
 # machine it installs every dependency with apt-get, builds, runs the unit
 # suite, runs it again under AddressSanitizer + UndefinedBehaviorSanitizer,
-# runs the fuzzers for a bounded time, starts the local OpenStack cloud, runs
+# checks the core under valgrind, runs the fuzzers for a bounded time,
+# starts the local OpenStack cloud, runs
 # the functional suite against it,
 # stops the cloud, and ends with one line: "N passed, N failed".
 #   tools/test.sh            everything
@@ -85,6 +86,24 @@ else
   say "sanitizer build failed"
   FAILED=$((FAILED + 1))
 fi
+
+# valgrind memcheck over the core specs, through ostack-lua (the core is
+# linked in, so its frames resolve). What counts is memcheck's verdict:
+# no invalid access and no definite leak; slow-running timing specs may fail.
+say "valgrind memcheck (spec/core)"
+vg_log=$(mktemp)
+valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 \
+  build/ostack-lua /usr/bin/busted -o plainTerminal spec/core >"$vg_log" 2>&1
+vg_rc=$?
+grep -E "successes|ERROR SUMMARY|definitely lost:" "$vg_log" | sed 's/^==[0-9]*== *//'
+if [ $vg_rc -eq 99 ]; then
+  grep -B2 -A20 -E "Invalid|definitely lost in" "$vg_log" | head -60
+  say "valgrind: memory errors or leaks in the core"
+  FAILED=$((FAILED + 1))
+else
+  PASSED=$((PASSED + 1))
+fi
+rm -f "$vg_log"
 
 # libFuzzer harnesses (JSON, URL, pager, error bodies, config), bounded in time.
 say "fuzzing (${OSTACK_FUZZ_SECONDS:-60} s per target)"
