@@ -51,11 +51,18 @@ run_suite() { # name env-assignments... -- busted args...
 }
 
 finish() {
+  # the audit reads the trace of everything that ran before it
+  run_suite secrets-audit OSTACK_AUDIT_TRACE="$OSTACK_TRACE_FILE" -- spec/audit
+  rm -f "$OSTACK_TRACE_FILE"
   say "done in $(( $(date +%s) - T0 ))s"
   echo "$PASSED passed, $FAILED failed"
   [ "$FAILED" -eq 0 ]
   exit $?
 }
+
+# every suite's redacted trace and errors, audited for secrets at the end
+export OSTACK_TRACE_FILE
+OSTACK_TRACE_FILE=$(mktemp /tmp/ostack-trace.XXXXXX)
 
 if ! tools/deps.sh; then echo "dependency installation failed"; echo "0 passed, 1 failed"; exit 1; fi
 if ! tools/build.sh build; then echo "build failed"; echo "0 passed, 1 failed"; exit 1; fi

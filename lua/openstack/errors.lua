@@ -77,6 +77,10 @@ function Error.__tostring(e)
   return s
 end
 
+-- OSTACK_TRACE_FILE also receives every error built (see src/session.c).
+local trace_file = os.getenv("OSTACK_TRACE_FILE")
+if trace_file == "" then trace_file = nil end
+
 --- Build an error object. `fields` may carry status, request_id, method,
 -- url, details, retries, reason, retry_after and anything else useful.
 function errors.new(class, message, fields)
@@ -86,7 +90,12 @@ function errors.new(class, message, fields)
   local e = {}
   if fields then for k, v in pairs(fields) do e[k] = v end end
   e.class, e.message = class, message
-  return setmetatable(e, Error)
+  setmetatable(e, Error)
+  if trace_file then
+    local f = io.open(trace_file, "a")
+    if f then f:write("ERROR ", tostring(e), "\n"); f:close() end
+  end
+  return e
 end
 
 --- Raise an error object; `level` as for error() (default: the caller's caller).
