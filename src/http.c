@@ -231,17 +231,28 @@ static void finish(ostack_http *pool, CURL *e, CURLcode code) {
   return_handle(pool, e);
 }
 
+/* Marks finished transfers done; returns how many finished. */
+static int collect_finished(ostack_http *pool) {
+  CURLMsg *msg;
+  int left, n = 0;
+  while ((msg = curl_multi_info_read(pool->multi, &left)))
+    if (msg->msg == CURLMSG_DONE) {
+      finish(pool, msg->easy_handle, msg->data.result);
+      n++;
+    }
+  return n;
+}
+
 int ostack_http_poll(ostack_http *pool, int timeout_ms) {
   int still = 0;
   curl_multi_perform(pool->multi, &still);
-  if (still && timeout_ms > 0) {
+  if (!collect_finished(pool) && timeout_ms > 0) {
+    /* waits for activity or the timeout, also with nothing in flight, so a
+     * caller waiting out a backoff does not spin */
     curl_multi_poll(pool->multi, NULL, 0, timeout_ms, NULL);
     curl_multi_perform(pool->multi, &still);
+    collect_finished(pool);
   }
-  CURLMsg *msg;
-  int left;
-  while ((msg = curl_multi_info_read(pool->multi, &left)))
-    if (msg->msg == CURLMSG_DONE) finish(pool, msg->easy_handle, msg->data.result);
   return pool->running;
 }
 
