@@ -4,15 +4,14 @@
 -- directly (`s["OS-EXT-STS:vm_state"]`, `s.name`), friendly names map to wire
 -- keys through the class metatable (`s.vm_state`, `s.flavor_id`), and the
 -- class's natural methods (`s:refresh()`, `s:reboot("SOFT")`) come from the
--- same metatable. The proxy that produced an instance is remembered in a
--- weak side table so the instance itself stays plain, JSON-able data.
+-- same metatable. The proxy that produced an instance is known from its
+-- metatable too (one per class and proxy, made once), so the instance stays
+-- plain, JSON-able data and listing adds nothing per item.
 -- @module openstack.resource
 local json = require "openstack.json"
 local errors = require "openstack.errors"
 
 local resource = {}
-
-local owner = setmetatable({}, { __mode = "k" }) -- instance -> proxy
 
 --- Normalises an attribute spec: "wire" or {wire=, type=, ...}.
 local function attr_spec(friendly, spec)
@@ -39,7 +38,7 @@ end
 
 --- The proxy this resource came from.
 function common_methods:proxy()
-  local p = owner[self]
+  local p = getmetatable(self).proxy
   if not p then
     errors.raise("InvalidArgument", getmetatable(self).class.name .. " is not bound to a connection")
   end
@@ -150,14 +149,31 @@ function resource.define(def)
   return class
 end
 
+--- The metatable of class's instances bound to proxy (made once per pair,
+-- kept by the proxy): the class's metatable plus `proxy`.
+function resource.bound_mt(class, proxy)
+  local mts = rawget(proxy, "_bound_mts")
+  if not mts then
+    mts = {}
+    rawset(proxy, "_bound_mts", mts)
+  end
+  local mt = mts[class]
+  if not mt then
+    mt = {}
+    for k, v in pairs(class.mt) do mt[k] = v end
+    mt.proxy = proxy
+    mts[class] = mt
+  end
+  return mt
+end
+
 --- Makes `raw` (a decoded wire table) an instance of class, bound to proxy.
 function resource.wrap(class, raw, proxy)
   if type(raw) ~= "table" then
     errors.raise("InvalidResponse", ("expected a %s object from the service, got %s"):format(class.name, type(raw)))
   end
-  setmetatable(raw, class.mt)
+  setmetatable(raw, proxy and resource.bound_mt(class, proxy) or class.mt)
   if class.normalize then class.normalize(raw) end
-  if proxy then owner[raw] = proxy end
   return raw
 end
 
