@@ -173,6 +173,9 @@ int ostack_http_start(ostack_http *pool, ostack_http_request *req) {
   if (o->key) curl_easy_setopt(e, CURLOPT_SSLKEY, o->key);
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, req->headers);
   if (req->fresh_connection) curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+  /* bulk transfers (image data) in larger pieces: fewer callbacks and syscalls */
+  if (req->writer) curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 256L * 1024);
+  if (req->body_file || req->reader) curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
 
   const char *m = req->method ? req->method : "GET";
   int has_body = req->body || req->body_file || req->reader;

@@ -428,12 +428,11 @@ function M.install(custom, H)
     end
     local digests, algo = nil, nil
     if verify then
-      digests = { "md5" }
+      -- one digest is enough, and each costs a pass over every byte: the
+      -- strongest the image records (os_hash_value), else its md5 checksum
       local a = info.os_hash_algo
-      if type(a) == "string" and a:lower() ~= "md5" then
-        algo = OPENSSL_DIGEST[a:lower()]
-        if algo then digests[2] = algo end
-      end
+      if type(a) == "string" and has(info.os_hash_value) then algo = OPENSSL_DIGEST[a:lower()] end
+      digests = { algo or "md5" }
     end
     local path = "/v2/images/" .. esc(id) .. "/file"
     local req = { accept = "application/octet-stream", digests = digests }
