@@ -945,7 +945,11 @@ static int pmain(lua_State *L) {
   ostack_openlibs(L, NULL);
   createargtable(L, argv, argc, script);
   lua_gc(L, LUA_GCRESTART);
-  lua_gc(L, LUA_GCGEN, 0, 0);
+  /* lua.c switches to the generational collector here; the SDK's listings
+   * (a page of fresh tables at a time, dropped as the loop moves on) run
+   * 1.6x faster incremental: 100k servers, 3.1 s CPU generational, 2.0 s
+   * incremental (bench/results/profile-list100k.md) */
+  lua_gc(L, LUA_GCINC, 0, 0, 0);
   if (!(args & has_E) && handle_init(L) != LUA_OK) return 0;
   if (!runargs(L, argv, optlim)) return 0;
   if (script > 0 && handle_script(L, argv + script) != LUA_OK) return 0;
