@@ -48,6 +48,19 @@ local function options(fname, opts, allowed)
   return out
 end
 
+--- An action whose value is null, or {field = ...} when that option is
+-- given, which then needs min_mv.
+local function optional_field_action(name, field, min_mv)
+  return action(name, {
+    body = function(fname, opts)
+      local o = options(fname, opts, { [field] = field })
+      if o[field] == nil then return null end
+      check.string(fname, field, o[field])
+      return o, { min_microversion = min_mv }
+    end,
+  })
+end
+
 local actions = {
   start_server = action("os-start"),
   stop_server = action("os-stop"),
@@ -65,34 +78,11 @@ local actions = {
   inject_server_network_info = action("injectNetworkInfo"),
 
   --- lock_server(server, {locked_reason=...}): the reason needs 2.73.
-  lock_server = action("lock", {
-    body = function(fname, opts)
-      local o = options(fname, opts, { locked_reason = "locked_reason" })
-      if o.locked_reason == nil then return null end
-      check.string(fname, "locked_reason", o.locked_reason)
-      return o, { min_microversion = "2.73" }
-    end,
-  }),
-
+  lock_server = optional_field_action("lock", "locked_reason", "2.73"),
   --- unshelve_server(server, {availability_zone=...}): the zone needs 2.77.
-  unshelve_server = action("unshelve", {
-    body = function(fname, opts)
-      local o = options(fname, opts, { availability_zone = "availability_zone" })
-      if o.availability_zone == nil then return null end
-      check.string(fname, "availability_zone", o.availability_zone)
-      return o, { min_microversion = "2.77" }
-    end,
-  }),
-
+  unshelve_server = optional_field_action("unshelve", "availability_zone", "2.77"),
   --- migrate_server(server, {host=...}): cold migration; a host needs 2.56.
-  migrate_server = action("migrate", {
-    body = function(fname, opts)
-      local o = options(fname, opts, { host = "host" })
-      if o.host == nil then return null end
-      check.string(fname, "host", o.host)
-      return o, { min_microversion = "2.56" }
-    end,
-  }),
+  migrate_server = optional_field_action("migrate", "host", "2.56"),
 
   reboot_server = action("reboot", {
     nargs = 1,
