@@ -1143,6 +1143,14 @@ static int l_poll(lua_State *L) {
   return 1;
 }
 
+/* core.file_mode(path): the permission bits (an integer), or nil. */
+static int l_file_mode(lua_State *L) {
+  struct stat st;
+  if (stat(luaL_checkstring(L, 1), &st) != 0) return 0;
+  lua_pushinteger(L, (lua_Integer)(st.st_mode & 07777));
+  return 1;
+}
+
 /* The host program's log sink (embedding API), or nil. */
 static int l_host_log(lua_State *L) {
   lua_getfield(L, LUA_REGISTRYINDEX, "openstack.host_log");
@@ -1157,7 +1165,8 @@ static const luaL_Reg session_methods[] = {
 static const luaL_Reg core_functions[] = {
   {"session", l_session},          {"sleep", l_sleep},           {"now", l_now},
   {"json_decode", l_json_decode},  {"json_encode", l_json_encode}, {"json_array", ostack_lua_json_array_fn},
-  {"json_object", ostack_lua_json_object_fn}, {"redact_json", l_redact_json}, {"host_log", l_host_log}, {"request_ready", l_request_ready}, {NULL, NULL}};
+  {"json_object", ostack_lua_json_object_fn}, {"redact_json", l_redact_json}, {"host_log", l_host_log}, {"request_ready", l_request_ready}, {"file_mode", l_file_mode},
+  {NULL, NULL}};
 
 int luaopen_openstack_core(lua_State *L) {
   curl_global_init(CURL_GLOBAL_DEFAULT); /* reference-counted by libcurl; idempotent for us */

@@ -10,10 +10,23 @@
 
 /* ---- decoding -------------------------------------------------------------- */
 
+/* Object keys repeat (every server of a page has the same forty), and
+ * interning each one again walks Lua's large string table: a small cache
+ * of recent keys, checked byte for byte, hands back the same Lua string. */
+#define KEY_CACHE_SIZE 256
+#define KEY_CACHE_MAX_LEN 40
+
+typedef struct key_entry {
+  unsigned char len; /* 0: empty */
+  char bytes[KEY_CACHE_MAX_LEN];
+} key_entry;
+
 typedef struct lua_sink {
   lua_State *L;
   int depth;
   int null_idx, array_mt_idx, object_mt_idx; /* absolute stack slots */
+  int key_cache_idx;                         /* table: slot -> key string */
+  key_entry keys[KEY_CACHE_SIZE];
   unsigned char is_object[OSTACK_JSON_MAX_DEPTH + 2];
   lua_Integer count[OSTACK_JSON_MAX_DEPTH + 2];
   /* size of the last object closed at each depth: lists hold objects of one
@@ -61,7 +74,22 @@ static int ls_str(void *ud, const char *str, size_t n) {
 }
 static int ls_key(void *ud, const char *str, size_t n) {
   lua_sink *s = ud;
+  if (n == 0 || n > KEY_CACHE_MAX_LEN) {
+    lua_pushlstring(s->L, str, n);
+    return 0;
+  }
+  const unsigned char *u = (const unsigned char *)str;
+  unsigned slot = (n * 31u + u[0] * 7u + u[n - 1] * 3u + u[n / 2]) & (KEY_CACHE_SIZE - 1);
+  key_entry *e = &s->keys[slot];
+  if (e->len == n && memcmp(e->bytes, str, n) == 0) {
+    lua_rawgeti(s->L, s->key_cache_idx, (lua_Integer)slot + 1);
+    return 0;
+  }
   lua_pushlstring(s->L, str, n);
+  lua_pushvalue(s->L, -1);
+  lua_rawseti(s->L, s->key_cache_idx, (lua_Integer)slot + 1);
+  e->len = (unsigned char)n;
+  memcpy(e->bytes, str, n);
   return 0;
 }
 static int ls_open(lua_sink *s, int object) {
@@ -135,6 +163,7 @@ int ostack_lua_json_decode(lua_State *L, const char *text, size_t len, ostack_js
   s->L = L;
   s->depth = 0;
   memset(s->size_hint, 0, sizeof s->size_hint);
+  memset(s->keys, 0, sizeof s->keys);
   luaL_checkstack(L, 8, "json");
   lua_getfield(L, LUA_REGISTRYINDEX, OSTACK_JSON_NULL_KEY);
   s->null_idx = lua_gettop(L);
@@ -142,17 +171,19 @@ int ostack_lua_json_decode(lua_State *L, const char *text, size_t len, ostack_js
   s->array_mt_idx = lua_gettop(L);
   luaL_getmetatable(L, OSTACK_JSON_OBJECT_MT);
   s->object_mt_idx = lua_gettop(L);
+  lua_createtable(L, KEY_CACHE_SIZE, 0);
+  s->key_cache_idx = lua_gettop(L);
   int base = lua_gettop(L);
   int rc = ostack_json_parse(text, len, &lua_value_sink, s, err);
   free(s);
   if (rc) {
     if (rc > 0) snprintf(err->message, sizeof err->message, "document too deeply nested for the Lua stack");
-    lua_settop(L, base - 3);
+    lua_settop(L, base - 4);
     return -1;
   }
-  /* the value sits on top of the three helper slots */
-  lua_replace(L, base - 2);
-  lua_settop(L, base - 2);
+  /* the value sits on top of the four helper slots */
+  lua_replace(L, base - 3);
+  lua_settop(L, base - 3);
   return 0;
 }
 
