@@ -33,12 +33,27 @@ if [ $QUICK = 1 ]; then IMAGE_BYTES=$((256 * 1024 * 1024)); else IMAGE_BYTES=$((
 
 say() { echo "bench: $*" >&2; }
 
-# ---- what it needs (Debian packages; pkgcloud from npm into bench/node_modules)
-[ -x /usr/bin/time ] || { say "installing time"; apt-get install -y time >/dev/null; }
-for tool in nginx hyperfine curl lua5.4 node npm; do
-  command -v $tool >/dev/null || { say "missing $tool (apt-get install nginx-light hyperfine curl lua5.4 nodejs npm)"; exit 1; }
+# ---- what it needs: Debian packages (installed here when missing, so a fresh
+# machine runs it as is; the build tools come from tools/deps.sh), pkgcloud
+# from npm into bench/node_modules
+need=""
+[ -x /usr/bin/time ] || need="$need time"
+for pair in nginx:nginx-light hyperfine:hyperfine curl:curl lua5.4:lua5.4 node:nodejs npm:npm; do
+  command -v "${pair%%:*}" >/dev/null || need="$need ${pair#*:}"
 done
-/usr/bin/python3 -c 'import openstack' 2>/dev/null || { say "missing python3-openstacksdk (apt-get install python3-openstacksdk)"; exit 1; }
+/usr/bin/python3 -c 'import openstack' 2>/dev/null || need="$need python3-openstacksdk"
+if [ -n "$need" ]; then
+  say "installing:$need"
+  # keep the packages' services (nginx) from starting with default configs
+  made_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; made_policy=1; fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
+  # shellcheck disable=SC2086  # one word per package
+  apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends $need >/dev/null
+  if [ $made_policy = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
+fi
+[ -x build/ostack-lua ] || tools/deps.sh
 if [ ! -f bench/node_modules/pkgcloud/package.json ]; then
   say "installing pkgcloud 2.2.0 into bench/node_modules"
   (cd bench && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
