@@ -172,6 +172,7 @@ end
 
 -- The same six calls for servers and compute images.
 local function metadata_methods(kind, class)
+  local m = {}
   local function target(fname, res)
     local path, id = path_of(fname, class, res, kind)
     return path .. "/metadata", id
@@ -182,7 +183,7 @@ local function metadata_methods(kind, class)
   end
 
   --- get_<kind>_metadata(res) -> a <class> holding only id and metadata.
-  custom["get_" .. kind .. "_metadata"] = function(self, res)
+  m.get = function(self, res)
     local fname = "get_" .. kind .. "_metadata"
     local path, id = target(fname, res)
     local resp = self:_request("GET", path, { microversion = mv(self, fname, class), expect_body = true })
@@ -190,7 +191,7 @@ local function metadata_methods(kind, class)
   end
 
   --- set_<kind>_metadata(res, {k=v}) merges; returns the whole set.
-  custom["set_" .. kind .. "_metadata"] = function(self, res, metadata)
+  m.set = function(self, res, metadata)
     local fname = "set_" .. kind .. "_metadata"
     local path, id = target(fname, res)
     local md = check.metadata(fname, "metadata", metadata)
@@ -202,7 +203,7 @@ local function metadata_methods(kind, class)
   end
 
   --- replace_<kind>_metadata(res, {k=v}) replaces the whole set.
-  custom["replace_" .. kind .. "_metadata"] = function(self, res, metadata)
+  m.replace = function(self, res, metadata)
     local fname = "replace_" .. kind .. "_metadata"
     local path, id = target(fname, res)
     local md = check.metadata(fname, "metadata", metadata)
@@ -213,7 +214,7 @@ local function metadata_methods(kind, class)
   end
 
   --- delete_<kind>_metadata(res, {"k1", "k2"}): one DELETE per key, in order.
-  custom["delete_" .. kind .. "_metadata"] = function(self, res, keys)
+  m.delete = function(self, res, keys)
     local fname = "delete_" .. kind .. "_metadata"
     local path = target(fname, res)
     if type(keys) ~= "table" then
@@ -230,7 +231,7 @@ local function metadata_methods(kind, class)
   end
 
   --- get_<kind>_metadata_item(res, key) -> the value.
-  custom["get_" .. kind .. "_metadata_item"] = function(self, res, key)
+  m.get_item = function(self, res, key)
     local fname = "get_" .. kind .. "_metadata_item"
     local path = target(fname, res)
     check.string(fname, "key", key)
@@ -241,7 +242,7 @@ local function metadata_methods(kind, class)
   end
 
   --- set_<kind>_metadata_item(res, key, value) -> the value stored.
-  custom["set_" .. kind .. "_metadata_item"] = function(self, res, key, value)
+  m.set_item = function(self, res, key, value)
     local fname = "set_" .. kind .. "_metadata_item"
     local path = target(fname, res)
     check.string(fname, "key", key)
@@ -256,10 +257,24 @@ local function metadata_methods(kind, class)
     if resource.is_instance(res, class) and type(rawget(res, "metadata")) == "table" then res.metadata[key] = value end
     return value
   end
+  return m
 end
 
-metadata_methods("server", R.Server)
-metadata_methods("image", R.Image)
+local server_metadata = metadata_methods("server", R.Server)
+custom.get_server_metadata = server_metadata.get
+custom.set_server_metadata = server_metadata.set
+custom.replace_server_metadata = server_metadata.replace
+custom.delete_server_metadata = server_metadata.delete
+custom.get_server_metadata_item = server_metadata.get_item
+custom.set_server_metadata_item = server_metadata.set_item
+
+local image_metadata = metadata_methods("image", R.Image)
+custom.get_image_metadata = image_metadata.get
+custom.set_image_metadata = image_metadata.set
+custom.replace_image_metadata = image_metadata.replace
+custom.delete_image_metadata = image_metadata.delete
+custom.get_image_metadata_item = image_metadata.get_item
+custom.set_image_metadata_item = image_metadata.set_item
 
 -- ---------------------------------------------------------------- tags (2.26)
 
