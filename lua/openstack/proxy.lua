@@ -368,12 +368,11 @@ function Proxy:_list(R, query, ctx, fname)
   if parent ~= nil then
     for var in R.base_path:gmatch("{([%w_]+)}") do parent_vars[#parent_vars + 1] = var end
   end
-  local session_proxy = self
   return function()
     local item = next_item()
     if item == nil then return nil end
     if unwrap_key and type(item) == "table" and item[unwrap_key] ~= nil then item = item[unwrap_key] end
-    local obj = resource.wrap(R, item, session_proxy)
+    local obj = resource.wrap(R, item, self)
     for _, var in ipairs(parent_vars) do
       if obj[var] == nil then obj[R.wire_of[var] or var] = resource.id_of(R, parent, fname, "parent") end
     end
