@@ -1038,41 +1038,30 @@ static int l_pages(lua_State *L) {
   int paginated = lua_isnil(L, -1) || lua_toboolean(L, -1);
   lua_pop(L, 1);
 
-  /* the first URL: endpoint + path + query (limit joins the query) */
+  /* the first URL: endpoint + path + query (limit joins the query); the
+   * buffer belongs to a userdata, so a bad query value cannot leak it */
   const char *url = opt_string(L, 2, "url");
   const char *path = opt_string(L, 2, "path");
-  ostack_buf first;
-  ostack_buf_init(&first);
+  if (!url && !lp->service) return raise_simple(L, "InvalidArgument", "%s", "pages needs 'url' or 'service'");
+  ostack_endpoint ep;
   ostack_error err;
-  if (url) {
-    ostack_buf_addstr(&first, url);
-  } else {
-    ostack_endpoint ep;
-    if (!lp->service) {
-      ostack_buf_free(&first);
-      return raise_simple(L, "InvalidArgument", "%s", "pages needs 'url' or 'service'");
-    }
-    if (ostack_session_endpoint(ls->s, lp->service, &ep, &err)) {
-      ostack_buf_free(&first);
-      return raise_error(L, &err);
-    }
-    ostack_url_join(&first, ep.url, path ? path : "");
-  }
-  if (lua_getfield(L, 2, "query") == LUA_TTABLE) add_query(L, lua_gettop(L), &first);
+  if (lp->service && ostack_session_endpoint(ls->s, lp->service, &ep, &err)) return raise_error(L, &err);
+  ostack_buf *first = ostack_lua_new_buffer(L);
+  if (url) ostack_buf_addstr(first, url);
+  else ostack_url_join(first, ep.url, path ? path : "");
+  if (lua_getfield(L, 2, "query") == LUA_TTABLE) add_query(L, lua_gettop(L), first);
   lua_pop(L, 1);
   if (limit > 0) {
     char lim[32];
     snprintf(lim, sizeof lim, "%lld", (long long)limit);
     ostack_buf have;
     ostack_buf_init(&have);
-    if (ostack_url_query_param(first.data, "limit", &have) != 0) ostack_url_add_query(&first, "limit", lim);
+    if (ostack_url_query_param(first->data, "limit", &have) != 0) ostack_url_add_query(first, "limit", lim);
     ostack_buf_free(&have);
   }
-  ostack_endpoint ep;
-  const char *root = NULL;
-  if (lp->service && ostack_session_endpoint(ls->s, lp->service, &ep, &err) == 0) root = ep.root;
-  int rc = ostack_pager_init(&lp->pager, first.data, root, limit, max_items, paginated);
-  ostack_buf_free(&first);
+  int rc = ostack_pager_init(&lp->pager, first->data, lp->service ? ep.root : NULL, limit, max_items, paginated);
+  ostack_buf_free(first);
+  lua_pop(L, 1);
   if (rc) return luaL_error(L, "out of memory");
   lua_pushvalue(L, pidx);
   lua_pushcclosure(L, pager_next, 1);

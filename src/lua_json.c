@@ -407,8 +407,8 @@ static int buf_gc(lua_State *L) {
   return 0;
 }
 
-/* A buffer owned by a userdata, so a Lua error mid-encode cannot leak it. */
-static ostack_buf *new_gc_buf(lua_State *L) {
+/* A buffer owned by a userdata, so a Lua error midway cannot leak it. */
+ostack_buf *ostack_lua_new_buffer(lua_State *L) {
   ostack_buf *b = lua_newuserdatauv(L, sizeof *b, 0);
   ostack_buf_init(b);
   if (luaL_newmetatable(L, "openstack.buffer")) {
@@ -439,7 +439,7 @@ int ostack_lua_json_encode_fn(lua_State *L) {
     pretty = lua_toboolean(L, -1);
     lua_pop(L, 1);
   }
-  ostack_buf *b = new_gc_buf(L);
+  ostack_buf *b = ostack_lua_new_buffer(L);
   char msg[400];
   if (ostack_lua_json_encode(L, 1, b, pretty, msg, sizeof msg)) {
     luaL_pushfail(L);

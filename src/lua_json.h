@@ -22,6 +22,10 @@ int ostack_lua_json_decode(lua_State *L, const char *text, size_t len, ostack_js
  * out-of-memory only; out must then be owned by a GC'd object. */
 int ostack_lua_json_encode(lua_State *L, int idx, ostack_buf *out, int pretty, char *errmsg, size_t errsize);
 
+/* Pushes a userdata owning an empty buffer (freed by __gc if an error
+ * unwinds before the owner frees it). */
+ostack_buf *ostack_lua_new_buffer(lua_State *L);
+
 /* Lua functions: decode(text), encode(value [, {pretty=true}]), array([t]), object([t]) */
 int ostack_lua_json_decode_fn(lua_State *L);
 int ostack_lua_json_encode_fn(lua_State *L);
